@@ -1,0 +1,23 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = q_status::cli::Cli::parse();
+    match q_status::run(cli, started) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed stdout (`q-status list | head`) is not an error worth a message.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("q-status: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The prompt segment's pipeline: find the stores → fingerprint → cache hit? → else read the
+//! row → count → usage → cache store. Rendering is separate ([`render`]), so `--json`,
+//! `--watch` and `list` reuse the same stages.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::cache::{Cache, Entry};
+use crate::discover::{self, Locations, Store, StoreKind};
+use crate::error::Error;
+use crate::settings::Settings;
+use crate::store::Db;
+use crate::usage::Usage;
+use crate::{count, fingerprint, sessions};
+
+/// What a segment run found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub usage: Option<Usage>,
+    /// The store the usage came from.
+    pub db: Option<PathBuf>,
+    /// A cached value shown because the database was locked past the time budget.
+    pub stale: bool,
+    pub cache_hit: bool,
+}
+
+/// Timings of each stage, for `doctor`.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub discover: Duration,
+    pub fingerprint: Duration,
+    pub cache_lookup: Duration,
+    pub read_and_count: Duration,
+    pub cache_store: Duration,
+}
+
+/// Runs the pipeline for `s.dir`.
+pub fn run(s: &Settings, started: Instant) -> Result<Outcome, Error> {
+    run_timed(s, started, &mut Timings::default())
+}
+
+/// [`run`], recording how long each stage took.
+pub fn run_timed(s: &Settings, started: Instant, t: &mut Timings) -> Result<Outcome, Error> {
+    let deadline = started + s.timeout;
+    let mut clock = Instant::now();
+    let mut lap = |slot: &mut Duration| {
+        let now = Instant::now();
+        *slot = now - clock;
+        clock = now;
+    };
+
+    let locations = Locations::from_env();
+    let stores = discover::stores(s.db.as_deref(), s.sessions_dir.as_deref(), &locations);
+    lap(&mut t.discover);
+    if stores.is_empty() {
+        let looked: Vec<String> = match &s.db {
+            Some(p) => vec![p.display().to_string()],
+            None => locations
+                .default_stores()
+                .iter()
+                .map(|st| st.path.display().to_string())
+                .collect(),
+        };
+        return Err(Error::NoStore(looked.join(", ")));
+    }
+
+    let key = fingerprint::combined(&stores);
+    lap(&mut t.fingerprint);
+    let cache = s
+        .use_cache
+        .then(|| s.cache_dir.clone().map(Cache::new))
+        .flatten();
+    let cached = cache.as_ref().and_then(|c| c.get(&s.dir));
+    lap(&mut t.cache_lookup);
+    if let Some(e) = &cached {
+        if e.key == key {
+            return Ok(Outcome {
+                usage: e.usage.clone(),
+                db: e.db.as_ref().map(PathBuf::from),
+                stale: false,
+                cache_hit: true,
+            });
+        }
+    }
+
+    let read = read_usage(&stores, &s.dir, s.max_row_bytes, deadline);
+    lap(&mut t.read_and_count);
+    match read {
+        Ok(found) => {
+            let (usage, db) = match found {
+                Some((u, db)) => (Some(u), Some(db)),
+                None => (None, None),
+            };
+            if let Some(c) = &cache {
+                let entry = Entry {
+                    dir: s.dir.clone(),
+                    key,
+                    db: db.as_ref().map(|p| p.to_string_lossy().into_owned()),
+                    usage: usage.clone(),
+                };
+                if let Err(e) = c.put(&entry) {
+                    if s.verbose {
+                        eprintln!("q-status: cache {}: {e}", c.path().display());
+                    }
+                }
+            }
+            lap(&mut t.cache_store);
+            Ok(Outcome {
+                usage,
+                db,
+                stale: false,
+                cache_hit: false,
+            })
+        }
+        Err(e) if e.is_busy() => match cached {
+            Some(Entry {
+                usage: Some(u), db, ..
+            }) => Ok(Outcome {
+                usage: Some(u),
+                db: db.map(PathBuf::from),
+                stale: true,
+                cache_hit: true,
+            }),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads every store and keeps the conversation for `dir` with the newest activity.
+/// A store that fails is skipped when another has the conversation; a lock wins over other
+/// errors so the caller can fall back to the stale value.
+pub fn read_usage(
+    stores: &[Store],
+    dir: &str,
+    max_row_bytes: u64,
+    deadline: Instant,
+) -> Result<Option<(Usage, PathBuf)>, Error> {
+    let mut best: Option<(Usage, PathBuf, i64)> = None;
+    let mut first_err: Option<Error> = None;
+    for store in stores {
+        let found = match store.kind {
+            StoreKind::Sqlite => read_sqlite(store, dir, max_row_bytes, deadline),
+            StoreKind::Sessions => read_sessions(store, dir, max_row_bytes),
+        };
+        match found {
+            Ok(Some((usage, when))) => {
+                if best.as_ref().is_none_or(|b| when > b.2) {
+                    best = Some((usage, store.path.clone(), when));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                if first_err
+                    .as_ref()
+                    .is_none_or(|f| e.is_busy() && !f.is_busy())
+                {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    match (best, first_err) {
+        (Some((u, p, _)), _) => Ok(Some((u, p))),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(None),
+    }
+}
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// `(usage, newest activity in ms)` of the directory's row in one SQLite store.
+fn read_sqlite(
+    store: &Store,
+    dir: &str,
+    max_row_bytes: u64,
+    deadline: Instant,
+) -> Result<Option<(Usage, i64)>, Error> {
+    let path = &store.path;
+    let db = Db::open(path, remaining(deadline))?;
+    let row = db
+        .row_for_key(dir, max_row_bytes)
+        .map_err(|e| Error::sql(path, e))?;
+    drop(db);
+    let Some(row) = row else { return Ok(None) };
+    let Some(value) = row.value else {
+        return Err(Error::RowTooLarge {
+            path: path.clone(),
+            key: row.key,
+            bytes: row.len,
+            max: max_row_bytes,
+        });
+    };
+    let conversation = count::parse(&value).map_err(|source| Error::BadRow {
+        path: path.clone(),
+        key: row.key.clone(),
+        source,
+    })?;
+    let mut usage = Usage::from_conversation(&conversation);
+    if usage.conversation_id.is_none() {
+        usage.conversation_id = row.conversation_id;
+    }
+    let when = row.updated_ms.or(usage.updated_ms).unwrap_or(0);
+    usage.updated_ms = usage.updated_ms.max(row.updated_ms);
+    Ok(Some((usage, when)))
+}
+
+fn read_sessions(store: &Store, dir: &str, max_bytes: u64) -> Result<Option<(Usage, i64)>, Error> {
+    let found = sessions::newest_for_dir(&store.path, dir, max_bytes)
+        .map_err(|e| Error::io(&store.path, e))?;
+    Ok(found.map(|s| {
+        let mut usage = sessions::usage(&s);
+        usage.updated_ms = usage.updated_ms.max(s.updated_ms);
+        let when = usage.updated_ms.unwrap_or(0);
+        (usage, when)
+    }))
+}

@@ -1,0 +1,173 @@
+//! Reading the chat CLI's SQLite file: read-only, briefly, and without leaving a trace.
+//!
+//! The CLIs use the default rollback journal, so a reader's shared lock blocks their commit:
+//! every read here is one autocommit statement whose result is copied out before the lock is
+//! released, and parsing happens after. The connection is opened `SQLITE_OPEN_READ_ONLY`, which
+//! never creates a journal, `-wal` or `-shm` file and never changes the file.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::error::Error;
+use crate::fingerprint;
+
+/// Which table layout a database has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Kiro: `conversations_v2(key, conversation_id, value, created_at, updated_at)`.
+    KiroV2,
+    /// Amazon Q v1.10+: `conversations(key, value)`.
+    Conversations,
+}
+
+impl Schema {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Schema::KiroV2 => "Kiro v2 (conversations_v2)",
+            Schema::Conversations => "Amazon Q (conversations)",
+        }
+    }
+}
+
+/// A row as read from the table, before parsing.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub key: String,
+    pub conversation_id: Option<String>,
+    /// `updated_at` (unix ms) for Kiro rows.
+    pub updated_ms: Option<i64>,
+    /// The value's size in bytes.
+    pub len: u64,
+    /// The JSON text; `None` when it was over the size limit and left unread.
+    pub value: Option<Vec<u8>>,
+}
+
+/// An open, read-only database.
+pub struct Db {
+    conn: Connection,
+    pub schema: Schema,
+}
+
+/// Rows bigger than this are refused before they are read whole.
+pub const DEFAULT_MAX_ROW_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Db {
+    /// Opens `path` read-only with a busy timeout, after checking it is a SQLite file.
+    pub fn open(path: &Path, busy: Duration) -> Result<Db, Error> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            return Err(Error::NotSqlite(path.to_path_buf(), "it is a directory"));
+        }
+        match fingerprint::read_header(path) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(Error::NotSqlite(path.to_path_buf(), "no SQLite header")),
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::sql(path, e))?;
+        conn.busy_timeout(busy).map_err(|e| Error::sql(path, e))?;
+        let schema = detect_schema(&conn).map_err(|e| Error::sql(path, e))?;
+        let schema = schema.ok_or_else(|| Error::UnknownSchema(path.to_path_buf()))?;
+        Ok(Db { conn, schema })
+    }
+
+    /// Changes whenever another connection commits (for `--watch`'s long-lived connection).
+    pub fn data_version(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+    }
+
+    /// The newest row for a directory key, refused by size before its value is read.
+    pub fn row_for_key(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Option<RawRow>, rusqlite::Error> {
+        let sql = match self.schema {
+            Schema::KiroV2 => {
+                "SELECT key, conversation_id, updated_at, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?2 THEN value END \
+                 FROM conversations_v2 WHERE key = ?1 ORDER BY updated_at DESC LIMIT 1"
+            }
+            Schema::Conversations => {
+                "SELECT key, NULL, NULL, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?2 THEN value END \
+                 FROM conversations WHERE key = ?1"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+        stmt.query_row(rusqlite::params![key, max], read_raw_row)
+            .optional()
+    }
+
+    /// Every conversation row, newest first for Kiro, streamed one at a time.
+    pub fn for_each_row(
+        &self,
+        max_bytes: u64,
+        mut f: impl FnMut(RawRow),
+    ) -> Result<(), rusqlite::Error> {
+        let sql = match self.schema {
+            Schema::KiroV2 => {
+                "SELECT key, conversation_id, updated_at, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?1 THEN value END \
+                 FROM conversations_v2 ORDER BY updated_at DESC"
+            }
+            Schema::Conversations => {
+                "SELECT key, NULL, NULL, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?1 THEN value END FROM conversations"
+            }
+        };
+        let mut stmt = self.conn.prepare(sql)?;
+        let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+        let mut rows = stmt.query([max])?;
+        while let Some(r) = rows.next()? {
+            f(read_raw_row(r)?);
+        }
+        Ok(())
+    }
+
+    /// `(rows, schema)` for `doctor`.
+    pub fn row_count(&self) -> rusqlite::Result<i64> {
+        let sql = match self.schema {
+            Schema::KiroV2 => "SELECT count(*) FROM conversations_v2",
+            Schema::Conversations => "SELECT count(*) FROM conversations",
+        };
+        self.conn.query_row(sql, [], |r| r.get(0))
+    }
+}
+
+/// Reads the five columns of the queries above, copying the value out of SQLite's buffer.
+fn read_raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    use rusqlite::types::ValueRef;
+    let len: Option<i64> = r.get(3)?;
+    let value = match r.get_ref(4)? {
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(b.to_vec()),
+        _ => None,
+    };
+    Ok(RawRow {
+        key: r.get(0)?,
+        conversation_id: r.get(1)?,
+        updated_ms: r.get(2)?,
+        len: len.unwrap_or(0).max(0) as u64,
+        value,
+    })
+}
+
+fn detect_schema(conn: &Connection) -> rusqlite::Result<Option<Schema>> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name IN ('conversations_v2', 'conversations')",
+    )?;
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(if names.iter().any(|n| n == "conversations_v2") {
+        Some(Schema::KiroV2)
+    } else if names.iter().any(|n| n == "conversations") {
+        Some(Schema::Conversations)
+    } else {
+        None
+    })
+}
