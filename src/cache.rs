@@ -47,7 +47,7 @@ pub fn default_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d).join("q-status"));
     }
-    directories::ProjectDirs::from("", "", "q-status").map(|p| p.cache_dir().to_path_buf())
+    crate::discover::base_dirs().map(|b| b.cache_dir().join("q-status"))
 }
 
 /// The cache in one directory.

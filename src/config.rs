@@ -56,7 +56,7 @@ pub struct ConfigSource {
 
 /// The default location: `<config_dir>/q-status/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|b| b.config_dir().join("q-status").join("config.toml"))
+    crate::discover::base_dirs().map(|b| b.config_dir().join("q-status").join("config.toml"))
 }
 
 /// Loads the file. A missing default file is an empty config; anything else wrong is an error

@@ -51,7 +51,7 @@ pub struct Locations {
 impl Locations {
     /// The platform's directories (`directories::BaseDirs`).
     pub fn from_env() -> Locations {
-        match directories::BaseDirs::new() {
+        match base_dirs() {
             Some(b) => Locations {
                 data_local_dir: Some(b.data_local_dir().to_path_buf()),
                 home_dir: Some(b.home_dir().to_path_buf()),
@@ -83,6 +83,13 @@ impl Locations {
         }
         out
     }
+}
+
+/// The platform's base directories, computed once per process: `BaseDirs::new` reads a dozen
+/// environment variables, and the prompt path needs it for the config, the stores and the cache.
+pub fn base_dirs() -> Option<&'static directories::BaseDirs> {
+    static DIRS: std::sync::OnceLock<Option<directories::BaseDirs>> = std::sync::OnceLock::new();
+    DIRS.get_or_init(directories::BaseDirs::new).as_ref()
 }
 
 /// The stores to read: the explicit one if given, else the defaults that exist.

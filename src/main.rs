@@ -5,7 +5,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    let cli = q_status::cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli =
+        q_status::cli::parse_fast(&args).unwrap_or_else(|| q_status::cli::Cli::parse_from(args));
     match q_status::run(cli, started) {
         Ok(code) => code,
         Err(e) => {

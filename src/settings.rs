@@ -233,7 +233,7 @@ pub fn resolve_dir(dir: Option<&Path>) -> String {
 
 fn expand_tilde(p: &Path) -> PathBuf {
     match p.strip_prefix("~") {
-        Ok(rest) => directories::BaseDirs::new()
+        Ok(rest) => crate::discover::base_dirs()
             .map(|b| b.home_dir().join(rest))
             .unwrap_or_else(|| p.to_path_buf()),
         Err(_) => p.to_path_buf(),
