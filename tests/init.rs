@@ -175,3 +175,51 @@ fn completions_for_every_shell_and_a_man_page() {
     );
     assert!(roff.contains(".SH NAME") && roff.contains(".SH SYNOPSIS"));
 }
+
+#[test]
+fn placement_none_only_sets_the_variable() {
+    let w = World::new();
+    create_db(&w.kiro_db(), KIRO_DDL);
+    let row = r#"{"conversation_id":"c","history":[{"user":{"content":{"Prompt":{"prompt":"hi"}}},"assistant":{"Response":{"content":"yo"}},"request_metadata":{"context_usage_percentage":37}}]}"#;
+    kiro_put(&w.kiro_db(), &key(&w.project()), "c", row, 1);
+    let bin = env!("CARGO_BIN_EXE_q-status");
+    for (program, args, hook, show) in [
+        (
+            "zsh",
+            ["-f", "-c"],
+            "_q_status_precmd",
+            r#"print -r -- "[$PROMPT|$RPROMPT|$Q_STATUS_SEGMENT]""#,
+        ),
+        (
+            "bash",
+            ["--norc", "-c"],
+            "_q_status_hook",
+            r#"printf '%s\n' "[$PS1||$Q_STATUS_SEGMENT]""#,
+        ),
+    ] {
+        let target = if program == "zsh" {
+            Target::Zsh
+        } else {
+            Target::Bash
+        };
+        let text = format!(
+            "PROMPT='p> ' RPROMPT='r' PS1='p> '\n{}\n{hook}\n{show}",
+            script(target, Placement::None, bin)
+        );
+        let mut c = Command::new(program);
+        c.args(args)
+            .arg(&text)
+            .current_dir(w.project())
+            .env_clear()
+            .envs(w.cmd().get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("Q_STATUS_DB", w.kiro_db())
+            .env("Q_STATUS_COLOR", "never");
+        let out = stdout(&c.output().unwrap());
+        let expected = if program == "zsh" {
+            "[p> |r|Q ▰▰▰▱▱▱▱▱ 37%%]\n"
+        } else {
+            "[p> ||Q ▰▰▰▱▱▱▱▱ 37%]\n"
+        };
+        assert_eq!(out, expected, "{program}");
+    }
+}
