@@ -82,12 +82,28 @@ fn an_awkward_binary_path_survives_each_shells_quoting() {
     assert_eq!(got, format!("{odd}\n"));
 }
 
-#[test]
-fn starship_block_runs_as_starship_would() {
+/// A world whose project directory has a chat at 37%.
+fn world37() -> World {
     let w = World::new();
     create_db(&w.kiro_db(), KIRO_DDL);
     let row = r#"{"conversation_id":"c","history":[{"user":{"content":{"Prompt":{"prompt":"hi"}}},"assistant":{"Response":{"content":"yo"}},"request_metadata":{"context_usage_percentage":37}}]}"#;
     kiro_put(&w.kiro_db(), &key(&w.project()), "c", row, 1);
+    w
+}
+
+/// `program` in the world's project directory with only the world's environment.
+fn in_world(w: &World, program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(w.project())
+        .env_clear()
+        .envs(w.cmd().get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("Q_STATUS_DB", w.kiro_db());
+    c
+}
+
+#[test]
+fn starship_block_runs_as_starship_would() {
+    let w = world37();
 
     let o = w.run(&["init", "starship"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -116,15 +132,12 @@ fn starship_block_runs_as_starship_would() {
 
     // starship: the first `shell` element is the program, the rest its arguments, and with
     // use_stdin = false `command` is the last argument; run in the prompt's directory.
-    let mut c = Command::new(shell[0]);
-    c.args(&shell[1..])
+    let o = in_world(&w, shell[0])
+        .args(&shell[1..])
         .arg(m["command"].as_str().unwrap())
-        .current_dir(w.project())
-        .env_clear()
-        .envs(w.cmd().get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("Q_STATUS_DB", w.kiro_db())
-        .stdin(std::process::Stdio::piped());
-    let o = c.output().unwrap();
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "Q ▰▰▰▱▱▱▱▱ 37%");
     assert!(
@@ -178,10 +191,7 @@ fn completions_for_every_shell_and_a_man_page() {
 
 #[test]
 fn placement_none_only_sets_the_variable() {
-    let w = World::new();
-    create_db(&w.kiro_db(), KIRO_DDL);
-    let row = r#"{"conversation_id":"c","history":[{"user":{"content":{"Prompt":{"prompt":"hi"}}},"assistant":{"Response":{"content":"yo"}},"request_metadata":{"context_usage_percentage":37}}]}"#;
-    kiro_put(&w.kiro_db(), &key(&w.project()), "c", row, 1);
+    let w = world37();
     let bin = env!("CARGO_BIN_EXE_q-status");
     for (program, args, hook, show) in [
         (
@@ -206,15 +216,13 @@ fn placement_none_only_sets_the_variable() {
             "PROMPT='p> ' RPROMPT='r' PS1='p> '\n{}\n{hook}\n{show}",
             script(target, Placement::None, bin)
         );
-        let mut c = Command::new(program);
-        c.args(args)
+        let o = in_world(&w, program)
+            .args(args)
             .arg(&text)
-            .current_dir(w.project())
-            .env_clear()
-            .envs(w.cmd().get_envs().filter_map(|(k, v)| Some((k, v?))))
-            .env("Q_STATUS_DB", w.kiro_db())
-            .env("Q_STATUS_COLOR", "never");
-        let out = stdout(&c.output().unwrap());
+            .env("Q_STATUS_COLOR", "never")
+            .output()
+            .unwrap();
+        let out = stdout(&o);
         let expected = if program == "zsh" {
             "[p> |r|Q ▰▰▰▱▱▱▱▱ 37%%]\n"
         } else {
