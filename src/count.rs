@@ -69,7 +69,12 @@ impl Conversation {
 
 /// Parses one conversation row.
 pub fn parse(json: &[u8]) -> Result<Conversation, serde_json::Error> {
-    let raw: RawConversation = serde_json::from_slice(json)?;
+    // Validating UTF-8 once up front lets serde_json skip the check on every string it reads
+    // (about a tenth of the parse); invalid input still gets serde_json's positioned error.
+    let raw: RawConversation = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text)?,
+        Err(_) => serde_json::from_slice(json)?,
+    };
     Ok(raw.into())
 }
 
