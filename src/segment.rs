@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, Entry};
+use crate::count::Conversation;
 use crate::discover::{self, Locations, Store, StoreKind};
 use crate::error::Error;
 use crate::settings::Settings;
-use crate::count::Conversation;
 use crate::store::{Db, RawRow};
 use crate::usage::Usage;
 use crate::{count, fingerprint, sessions};
