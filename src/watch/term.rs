@@ -45,11 +45,14 @@ impl Term {
 
     /// Draws the model; re-lays the view first if the terminal was resized.
     pub fn draw(&mut self, m: &Model) -> io::Result<Rect> {
-        let done = self
-            .terminal
-            .draw(|f| view::render(m, f.area(), f.buffer_mut()))?;
-        VIEW_TOP.store(u32::from(done.area.y), Ordering::SeqCst);
-        Ok(done.area)
+        // The frame's area is the viewport (`CompletedFrame::area` is the whole screen).
+        let mut area = Rect::default();
+        self.terminal.draw(|f| {
+            area = f.area();
+            view::render(m, area, f.buffer_mut());
+        })?;
+        VIEW_TOP.store(u32::from(area.y), Ordering::SeqCst);
+        Ok(area)
     }
 }
 
