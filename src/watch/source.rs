@@ -17,7 +17,8 @@ use crate::store::Db;
 use crate::usage::Usage;
 use crate::{segment, sessions};
 
-/// How long a check or read waits for the chat CLI's commit before giving up for now.
+/// How long opening waits for the chat CLI's commit (later queries: see
+/// [`Db::wait_in_short_steps`]).
 const BUSY: Duration = Duration::from_millis(500);
 
 /// What one read of all stores found.
@@ -214,7 +215,9 @@ fn check_one(w: &mut Watched) -> bool {
                 *open_error = None;
                 if now.is_some() {
                     match Db::open(path, BUSY) {
-                        Ok(d) => {
+                        Ok(mut d) => {
+                            // Not fatal: the default back-off only answers a little later.
+                            let _ = d.wait_in_short_steps();
                             // Taken before the row is read: a commit in between shows up
                             // as a change at the next check.
                             *version = d.data_version().ok();
