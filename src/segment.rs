@@ -2,14 +2,15 @@
 //! row → count → usage → cache store. Rendering is separate ([`render`]), so `--json`,
 //! `--watch` and `list` reuse the same stages.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, Entry};
+use crate::count::Conversation;
 use crate::discover::{self, Locations, Store, StoreKind};
 use crate::error::Error;
 use crate::settings::Settings;
-use crate::store::Db;
+use crate::store::{Db, RawRow};
 use crate::usage::Usage;
 use crate::{count, fingerprint, sessions};
 
@@ -136,17 +137,27 @@ pub fn read_usage(
     max_row_bytes: u64,
     deadline: Instant,
 ) -> Result<Option<(Usage, PathBuf)>, Error> {
-    let mut best: Option<(Usage, PathBuf, i64)> = None;
-    let mut first_err: Option<Error> = None;
-    for store in stores {
+    newest(stores.iter().map(|store| {
         let found = match store.kind {
             StoreKind::Sqlite => read_sqlite(store, dir, max_row_bytes, deadline),
             StoreKind::Sessions => read_sessions(store, dir, max_row_bytes),
         };
+        (store.path.clone(), found)
+    }))
+}
+
+/// Of each store's `(value, newest activity in ms)` or error, the value with the newest
+/// activity; else the first error, a lock winning over the rest. (`--watch` shares this.)
+pub fn newest<T>(
+    found: impl IntoIterator<Item = (PathBuf, Result<Option<(T, i64)>, Error>)>,
+) -> Result<Option<(T, PathBuf)>, Error> {
+    let mut best: Option<(T, PathBuf, i64)> = None;
+    let mut first_err: Option<Error> = None;
+    for (path, found) in found {
         match found {
-            Ok(Some((usage, when))) => {
+            Ok(Some((value, when))) => {
                 if best.as_ref().is_none_or(|b| when > b.2) {
-                    best = Some((usage, store.path.clone(), when));
+                    best = Some((value, path, when));
                 }
             }
             Ok(None) => {}
@@ -161,7 +172,7 @@ pub fn read_usage(
         }
     }
     match (best, first_err) {
-        (Some((u, p, _)), _) => Ok(Some((u, p))),
+        (Some((v, p, _)), _) => Ok(Some((v, p))),
         (None, Some(e)) => Err(e),
         (None, None) => Ok(None),
     }
@@ -185,16 +196,27 @@ fn read_sqlite(
         .map_err(|e| Error::sql(path, e))?;
     drop(db);
     let Some(row) = row else { return Ok(None) };
+    let (_, usage, when) = parse_row(path, row, max_row_bytes)?;
+    Ok(Some((usage, when)))
+}
+
+/// A row read from the SQLite store at `path`, counted: `(conversation, usage, newest activity
+/// in ms)`. (`--watch` reads rows on its own long-lived connection and keeps the turns.)
+pub fn parse_row(
+    path: &Path,
+    row: RawRow,
+    max_row_bytes: u64,
+) -> Result<(Conversation, Usage, i64), Error> {
     let Some(value) = row.value else {
         return Err(Error::RowTooLarge {
-            path: path.clone(),
+            path: path.to_path_buf(),
             key: row.key,
             bytes: row.len,
             max: max_row_bytes,
         });
     };
     let conversation = count::parse(&value).map_err(|source| Error::BadRow {
-        path: path.clone(),
+        path: path.to_path_buf(),
         key: row.key.clone(),
         source,
     })?;
@@ -204,7 +226,7 @@ fn read_sqlite(
     }
     let when = row.updated_ms.or(usage.updated_ms).unwrap_or(0);
     usage.updated_ms = usage.updated_ms.max(row.updated_ms);
-    Ok(Some((usage, when)))
+    Ok((conversation, usage, when))
 }
 
 fn read_sessions(store: &Store, dir: &str, max_bytes: u64) -> Result<Option<(Usage, i64)>, Error> {
