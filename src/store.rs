@@ -90,27 +90,57 @@ impl Db {
     }
 
     /// The newest row for a directory key, refused by size before its value is read.
+    ///
+    /// The row is found first (key, id, time, size), then its value is copied with SQLite's
+    /// incremental blob I/O straight into a buffer of the exact size: a 10 MB row costs 10 MB
+    /// of memory, not the 20 MB of a result column plus its copy. Both steps run in one read
+    /// transaction that ends as soon as the copy does; parsing happens after.
     pub fn row_for_key(
         &self,
         key: &str,
         max_bytes: u64,
     ) -> Result<Option<RawRow>, rusqlite::Error> {
-        let sql = match self.schema {
-            Schema::KiroV2 => {
-                "SELECT key, conversation_id, updated_at, octet_length(value), \
-                 CASE WHEN octet_length(value) <= ?2 THEN value END \
-                 FROM conversations_v2 WHERE key = ?1 ORDER BY updated_at DESC LIMIT 1"
-            }
-            Schema::Conversations => {
-                "SELECT key, NULL, NULL, octet_length(value), \
-                 CASE WHEN octet_length(value) <= ?2 THEN value END \
-                 FROM conversations WHERE key = ?1"
-            }
+        let (sql, table) = match self.schema {
+            Schema::KiroV2 => (
+                "SELECT rowid, key, conversation_id, updated_at, octet_length(value) \
+                 FROM conversations_v2 WHERE key = ?1 ORDER BY updated_at DESC LIMIT 1",
+                "conversations_v2",
+            ),
+            Schema::Conversations => (
+                "SELECT rowid, key, NULL, NULL, octet_length(value) \
+                 FROM conversations WHERE key = ?1",
+                "conversations",
+            ),
         };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
-        stmt.query_row(rusqlite::params![key, max], read_raw_row)
-            .optional()
+        let tx = self.conn.unchecked_transaction()?;
+        let head = tx
+            .prepare_cached(sql)?
+            .query_row([key], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    RawRow {
+                        key: r.get(1)?,
+                        conversation_id: r.get(2)?,
+                        updated_ms: r.get(3)?,
+                        len: r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as u64,
+                        value: None,
+                    },
+                ))
+            })
+            .optional()?;
+        let Some((rowid, mut row)) = head else {
+            return Ok(None);
+        };
+        if row.len <= max_bytes {
+            let len = usize::try_from(row.len).unwrap_or(usize::MAX);
+            let blob = tx.blob_open(rusqlite::MAIN_DB, table, "value", rowid, true)?;
+            let mut buf = vec![0u8; len];
+            blob.read_at_exact(&mut buf, 0)?;
+            drop(blob);
+            row.value = Some(buf);
+        }
+        tx.commit()?;
+        Ok(Some(row))
     }
 
     /// Every conversation row, newest first for Kiro, streamed one at a time.
