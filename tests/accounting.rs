@@ -180,7 +180,7 @@ fn report_totals_match_the_rows_written() {
     assert_eq!(undated["input_tokens"], est(200) + est(400));
 
     // Per day in January and February, from the synthetic rows only.
-    let day = |d: &str, f: fn(&(String, u64, u64, u64, Option<f64>, Option<i64>)) -> u64| -> u64 {
+    let day = |d: &str, f: fn(&ReqRow) -> u64| -> u64 {
         exp.requests
             .iter()
             .filter(|r| r.5.map(q_status::time::day_string).as_deref() == Some(d))

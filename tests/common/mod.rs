@@ -225,12 +225,18 @@ pub fn pair_row(id: &str, entries: &[(usize, usize)]) -> String {
     .to_string()
 }
 
+/// A session turn: `(end time, input tokens, output tokens, requests, credits, %)`.
+pub type SessionTurn<'a> = (&'a str, u64, u64, u64, &'a [f64], f64);
+
+/// An expected request row: `(dir, requests, context tokens, output tokens, credits, start ms)`.
+pub type ReqRow = (String, u64, u64, u64, Option<f64>, Option<i64>);
+
 /// A Kiro session file: per turn `(end time, input tokens, output tokens, requests, credits, %)`.
 pub fn session_file(
     cwd: &str,
     id: &str,
     model: Option<(&str, u64)>,
-    turns: &[(&str, u64, u64, u64, &[f64], f64)],
+    turns: &[SessionTurn<'_>],
 ) -> String {
     let metas: Vec<serde_json::Value> = turns
         .iter()
@@ -261,7 +267,7 @@ pub fn est(bytes: u64) -> u64 {
 /// What the accounting world holds, computed from what was written (not by the program).
 pub struct Expected {
     /// `(dir, requests, context tokens, output tokens, credits, first start ms)` per request row.
-    pub requests: Vec<(String, u64, u64, u64, Option<f64>, Option<i64>)>,
+    pub requests: Vec<ReqRow>,
     /// Conversations that parse / that are refused.
     pub conversations: usize,
     pub refused: usize,
