@@ -1,7 +1,7 @@
 //! Every conversation in every store, one at a time, with its per-request rows: the shared
 //! stage behind `list`, `report`, `export` and the monthly quota.
 //!
-//! Rows are streamed ([`Db::for_each_row`], one session file at a time) and handed to a callback,
+//! Rows are streamed ([`Db::for_each_row_paged`], one session file at a time) and handed to a callback,
 //! so memory stays at one row's JSON plus the small per-turn rows of one conversation. A row
 //! that cannot be read becomes a [`Refused`] item with a short reason; a store that cannot be
 //! opened is returned as a [`StoreFailure`]. Nothing aborts the scan.
@@ -11,6 +11,7 @@
 //! the CLI's byte estimate over the history up to that entry ([`usage::per_turn_pct`]); a Kiro
 //! session file gives the real `input_token_count`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -178,9 +179,18 @@ fn scan_sqlite(
     f: &mut impl FnMut(Item),
 ) -> Result<(), String> {
     let db = Db::open(&store.path, busy).map_err(|e| e.to_string())?;
-    db.for_each_row(max, |row| f(from_row(store, row, max)))
-        .map_err(|e| crate::error::Error::sql(&store.path, e).to_string())
+    // A row rewritten mid-scan can come twice (new rowid): the first copy counts.
+    let mut seen = HashSet::new();
+    db.for_each_row_paged(max, PAGE_BYTES, |row| {
+        if seen.insert((row.key.clone(), row.conversation_id.clone())) {
+            f(from_row(store, row, max));
+        }
+    })
+    .map_err(|e| crate::error::Error::sql(&store.path, e).to_string())
 }
+
+/// Bytes of row values copied out of SQLite per statement.
+const PAGE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One SQLite row as an [`Item`].
 pub fn from_row(store: &Store, row: RawRow, max: u64) -> Item {
@@ -360,6 +370,36 @@ mod tests {
         assert_eq!(r.turns[1].model.as_deref(), Some("m"));
         assert_eq!(r.turns[1].credits, Some(0.5));
         assert_eq!(r.usage.updated_ms, Some(3000));
+    }
+
+    #[test]
+    fn paged_scan_reads_every_row_once_across_pages() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("q.sqlite3");
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE conversations (key TEXT PRIMARY KEY, value TEXT);")
+            .unwrap();
+        for i in 0..7 {
+            let v = format!(r#"{{"conversation_id":"c{i}","history":[]}}"#);
+            c.execute(
+                "INSERT INTO conversations VALUES (?1, ?2)",
+                [format!("/d{i}"), v],
+            )
+            .unwrap();
+        }
+        drop(c);
+        let db = Db::open(&path, Duration::from_millis(100)).unwrap();
+        for page in [1, 100, u64::MAX] {
+            let mut keys = Vec::new();
+            db.for_each_row_paged(u64::MAX, page, |r| keys.push(r.key))
+                .unwrap();
+            assert_eq!(keys, (0..7).map(|i| format!("/d{i}")).collect::<Vec<_>>());
+        }
+        let store = Store::sqlite(path, "amazon-q");
+        let mut n = 0;
+        let failures = scan(&[store], u64::MAX, Duration::from_millis(100), |_| n += 1);
+        assert!(failures.is_empty());
+        assert_eq!(n, 7);
     }
 
     #[test]

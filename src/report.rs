@@ -261,7 +261,7 @@ pub fn run(s: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         if refused > 0 {
             writeln!(
                 out,
-                "{refused} conversations could not be read (see `q-status list`)"
+                "{refused} conversation(s) could not be read (see `q-status list`)"
             )?;
         }
         if let Some(q) = &quota_line {
