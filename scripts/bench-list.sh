@@ -6,7 +6,8 @@
 #
 # Defaults: target/release/q-status (else target/debug/q-status), 2000 rows, ~275 KB each
 # (about 500 MB of row text).
-# The database is built once under ${BENCH_DIR:-target/bench} and reused while its size matches.
+# The database is built once under ${BENCH_DIR:-target/bench} (its name holds rows and size)
+# and reused by later runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -77,3 +78,34 @@ for args in "list" "list --json" "report --monthly"; do
     }
     printf '%-18s %s (%s lines of output)\n' "$args:" "$(tail -n 1 "$dir/time.txt")" "$(wc -l < "$dir/out.txt")"
 done
+
+# The prompt over a Kiro session folder of the same size class: 2 000 session files.
+sessions="$dir/sessions-${rows}"
+if [[ ! -d "$sessions" ]]; then
+    echo "building $sessions ($rows session files) ..." >&2
+    python3 - "$sessions" "$rows" "$root/tests/fixtures/session_v1_pre_metering.json" <<'PY'
+import json, os, sys
+folder, rows, fixture = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.makedirs(folder)
+base = json.load(open(fixture))
+turn = base["session_state"]["conversation_metadata"]["user_turn_metadatas"][0]
+for i in range(rows):
+    s = json.loads(json.dumps(base))
+    s["session_id"] = f"bench-{i:05d}"
+    s["cwd"] = f"/bench/project-{i % 500:03d}"
+    s["updated_at"] = f"2026-03-{1 + i % 28:02d}T10:00:00Z"
+    s["session_state"]["conversation_metadata"]["user_turn_metadatas"] = [dict(turn, message_ids=["x" * 40] * 20) for _ in range(60)]
+    with open(os.path.join(folder, f"{i:08d}-bench.json"), "w") as f:
+        json.dump(s, f)
+PY
+fi
+export Q_STATUS_DB="$sessions"
+rm -rf "$Q_STATUS_CACHE_DIR"
+files_mb=$(( $(du -sk "$sessions" | cut -f1) / 1024 ))
+echo "session folder: $sessions ($rows files, $files_mb MB)"
+t() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$bin" --dir /bench/project-007 "$@" 2>&1 >/dev/null | tail -n 1; }
+echo "prompt, cold (index built):     $(t --no-cache)"
+echo "prompt, cold (index reused):    $(sleep 2.1; t --no-cache)"
+start=$(date +%s%N)
+for _ in $(seq 100); do "$bin" --dir /bench/project-007 > /dev/null; done
+echo "prompt, warm (cache hit):       $(( ($(date +%s%N) - start) / 100000 )) µs per run (mean of 100)"
