@@ -366,7 +366,7 @@ fn cache(r: &mut Report, s: &Settings, stores: &[Store]) {
                 format!(
                     "session index {}: {} files, {}",
                     session_index::path_for(dir, &st.path).display(),
-                    idx.files.len(),
+                    idx.len(),
                     match fresh {
                         session_index::Freshness::Cached => "fresh",
                         session_index::Freshness::Rebuilt => "rebuilt now",

@@ -216,6 +216,7 @@ fn newest_candidate(
 ) -> Vec<(PathBuf, fs::Metadata)> {
     let mut found: Vec<(PathBuf, fs::Metadata)> = idx
         .candidates(dir)
+        .into_iter()
         .filter_map(|name| {
             let p = folder.join(name);
             let m = fs::metadata(&p).ok()?;
