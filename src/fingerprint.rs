@@ -98,6 +98,19 @@ fn sqlite(path: &Path) -> Option<String> {
 
 /// The key for a whole segment run: every store's fingerprint, in order.
 pub fn combined(stores: &[Store]) -> String {
+    combined_with(stores, of)
+}
+
+/// [`combined`] for one directory's prompt: a session folder is fingerprinted by its own mtime
+/// and that directory's session files only ([`crate::sessions::fingerprint_for_dir`]).
+pub fn combined_for_dir(stores: &[Store], dir: &str) -> String {
+    combined_with(stores, |s| match s.kind {
+        StoreKind::Sqlite => of(s),
+        StoreKind::Sessions => crate::sessions::fingerprint_for_dir(&s.path, dir),
+    })
+}
+
+fn combined_with(stores: &[Store], of: impl Fn(&Store) -> Option<String>) -> String {
     let mut out = String::new();
     for s in stores {
         if let Some(fp) = of(s) {

@@ -30,7 +30,7 @@ pub fn segment(
         dir: &s.dir,
         now_ms,
         stale: out.stale,
-        quota: None,
+        quota: crate::quota::for_segment(s, now_ms),
     };
     let text = template.render(u, &extras);
     let paint = Paint {

@@ -65,7 +65,7 @@ pub fn run_timed(s: &Settings, started: Instant, t: &mut Timings) -> Result<Outc
         return Err(Error::NoStore(looked.join(", ")));
     }
 
-    let key = fingerprint::combined(&stores);
+    let key = fingerprint::combined_for_dir(&stores, &s.dir);
     lap(&mut t.fingerprint);
     let cache = s
         .use_cache
@@ -106,6 +106,7 @@ pub fn run_timed(s: &Settings, started: Instant, t: &mut Timings) -> Result<Outc
                 }
             }
             lap(&mut t.cache_store);
+            crate::quota::refresh_if_stale(s, &stores, crate::time::now_ms());
             Ok(Outcome {
                 usage,
                 db,

@@ -1,6 +1,10 @@
 //! Kiro's session files (`~/.kiro/sessions/cli/<uuid>.json`, q-data.md §4): the third store,
 //! written by Kiro's default TUI. Each file is one session with its `cwd`; per user turn it holds
-//! the service's real token counts, context percentage and credits.
+//! the service's real token counts, context percentage and credits (`metering_usage`).
+//!
+//! The prompt finds a directory's session through [`crate::session_index`] (cwd of every file,
+//! cached by the folder's mtime) and then stats only that directory's files: the newest by mtime
+//! is the one parsed.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -9,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::count::{Conversation, Turn};
+use crate::session_index;
 use crate::usage::{Source, Usage};
 
 /// A session file reduced to what q-status shows.
@@ -21,7 +26,10 @@ pub struct Session {
     pub conversation: Conversation,
     /// Per turn `(input_token_count, output_token_count)`.
     pub token_counts: Vec<(Option<u64>, Option<u64>)>,
+    /// Per turn Σ `metering_usage[].value`, `None` when the turn has no metering entry.
     pub credits_per_turn: Vec<Option<f64>>,
+    /// Per turn `total_request_count` (requests sent to the service), at least 1.
+    pub requests_per_turn: Vec<u64>,
 }
 
 #[derive(Deserialize)]
@@ -51,9 +59,11 @@ struct RawTurnMeta {
     input_token_count: Option<u64>,
     output_token_count: Option<u64>,
     context_usage_percentage: Option<f64>,
+    total_request_count: Option<u64>,
     metering_usage: Option<Vec<RawMetering>>,
 }
 
+/// `{value, unit, unitPlural}` (camelCase, unlike the rest of the file); only `value` counts.
 #[derive(Deserialize)]
 struct RawMetering {
     value: Option<f64>,
@@ -88,6 +98,7 @@ pub fn parse(path: &Path, json: &[u8]) -> Result<Session, serde_json::Error> {
     let mut conversation = Conversation::default();
     let mut token_counts = Vec::with_capacity(metas.len());
     let mut credits_per_turn = Vec::with_capacity(metas.len());
+    let mut requests_per_turn = Vec::with_capacity(metas.len());
     for m in &metas {
         let end = m
             .end_timestamp
@@ -107,6 +118,7 @@ pub fn parse(path: &Path, json: &[u8]) -> Result<Session, serde_json::Error> {
                 .filter(|v| !v.is_empty())
                 .map(|v| v.iter().filter_map(|u| u.value).sum()),
         );
+        requests_per_turn.push(m.total_request_count.unwrap_or(1).max(1));
     }
     if let Some(ms) = model_state {
         conversation.conversation_id = ms.conversation_id;
@@ -134,7 +146,17 @@ pub fn parse(path: &Path, json: &[u8]) -> Result<Session, serde_json::Error> {
         conversation,
         token_counts,
         credits_per_turn,
+        requests_per_turn,
     })
+}
+
+/// Just the `cwd` of a session file's text (for the index); `None` if it does not parse.
+pub fn cwd_of(json: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        cwd: Option<String>,
+    }
+    serde_json::from_slice::<Head>(json).ok()?.cwd
 }
 
 /// The usage of a session: the service's percentage, else its real token counts.
@@ -167,35 +189,65 @@ pub fn files(dir: &Path) -> std::io::Result<Vec<(PathBuf, fs::Metadata)>> {
     Ok(out)
 }
 
-/// The newest session (by `updated_at`) whose `cwd` is `dir`. Files that fail to parse are
-/// skipped.
+/// The newest session (by file mtime) whose `cwd` is `dir`, found through the folder's index
+/// in the cache dir. A file that fails to parse counts as no session.
 pub fn newest_for_dir(
     folder: &Path,
     dir: &str,
     max_bytes: u64,
 ) -> std::io::Result<Option<Session>> {
-    let mut best: Option<Session> = None;
-    for (path, meta) in files(folder)? {
-        if meta.len() > max_bytes {
-            continue;
-        }
-        let Ok(bytes) = fs::read(&path) else { continue };
-        // Cheap pre-check: the cwd string must occur in the file at all.
-        if !contains(&bytes, dir.as_bytes()) {
-            continue;
-        }
-        let Ok(s) = parse(&path, &bytes) else {
-            continue;
-        };
-        if s.cwd == dir && best.as_ref().is_none_or(|b| s.updated_ms > b.updated_ms) {
-            best = Some(s);
-        }
+    let cache_dir = crate::cache::default_dir();
+    let (idx, _) = session_index::load_or_build(folder, cache_dir.as_deref(), max_bytes)?;
+    let Some((path, meta)) = newest_candidate(folder, &idx, dir).into_iter().next() else {
+        return Ok(None);
+    };
+    if meta.len() > max_bytes {
+        return Ok(None);
     }
-    Ok(best)
+    let bytes = fs::read(&path)?;
+    Ok(parse(&path, &bytes).ok().filter(|s| s.cwd == dir))
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+/// The session files of `dir` in the index, newest mtime first (ties: by name).
+fn newest_candidate(
+    folder: &Path,
+    idx: &session_index::Index,
+    dir: &str,
+) -> Vec<(PathBuf, fs::Metadata)> {
+    let mut found: Vec<(PathBuf, fs::Metadata)> = idx
+        .candidates(dir)
+        .into_iter()
+        .filter_map(|name| {
+            let p = folder.join(name);
+            let m = fs::metadata(&p).ok()?;
+            Some((p, m))
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        session_index::mtime_ns(&b.1)
+            .cmp(&session_index::mtime_ns(&a.1))
+            .then_with(|| b.0.cmp(&a.0))
+    });
+    found
+}
+
+/// The prompt's fingerprint of a session folder for one directory: the folder's mtime (a new
+/// session) plus size and mtime of that directory's session files (a session written in place).
+/// Every other file is left alone.
+pub fn fingerprint_for_dir(folder: &Path, dir: &str) -> Option<String> {
+    let cache_dir = crate::cache::default_dir();
+    let meta = fs::metadata(folder).ok()?;
+    let (idx, _) = session_index::load_or_build(folder, cache_dir.as_deref(), u64::MAX).ok()?;
+    let mut out = format!("d:{}", session_index::mtime_ns(&meta));
+    for (p, m) in newest_candidate(folder, &idx, dir) {
+        let (len, mt) = session_index::stamp(&m);
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let _ = write!(out, ":{name}:{len}:{mt}");
+    }
+    Some(out)
 }
 
 /// Fingerprint of a session folder: its own stat plus name, size and mtime of every session
@@ -245,5 +297,20 @@ mod tests {
         assert_eq!(s.conversation.backend_pct(), Some(25.0));
         assert_eq!(s.conversation.model, None);
         assert_eq!(s.credits_per_turn, vec![None]);
+        assert_eq!(s.requests_per_turn, vec![1]);
+    }
+
+    #[test]
+    fn metering_with_camel_case_unit_plural() {
+        let text = r#"{"cwd":"/p","session_state":{"conversation_metadata":{"user_turn_metadatas":[
+            {"input_token_count":10,"output_token_count":2,"total_request_count":3,
+             "metering_usage":[{"value":0.25,"unit":"credit","unitPlural":"credits"},{"value":0.5,"unit":"credit","unitPlural":"credits"}]}]},
+            "rts_model_state":{"model_info":{"model_id":"m","context_window_tokens":1000},"context_usage_percentage":4.0}}}"#;
+        let s = parse(Path::new("x.json"), text.as_bytes()).unwrap();
+        assert_eq!(s.credits_per_turn, vec![Some(0.75)]);
+        assert_eq!(s.requests_per_turn, vec![3]);
+        assert_eq!(s.conversation.backend_pct(), Some(4.0));
+        assert_eq!(s.conversation.credits, Some(0.75));
+        assert_eq!(cwd_of(text.as_bytes()).as_deref(), Some("/p"));
     }
 }

@@ -169,6 +169,53 @@ impl Db {
         Ok(())
     }
 
+    /// Every conversation row in pages of at most `page_bytes` (plus one row), one short
+    /// statement per page: the read lock is held only while a page is copied out, never while
+    /// `f` parses it, so a long scan never makes the CLI's commit wait. A row rewritten during
+    /// the scan (`INSERT OR REPLACE` gives it a new rowid) can come twice; callers dedupe.
+    pub fn for_each_row_paged(
+        &self,
+        max_bytes: u64,
+        page_bytes: u64,
+        mut f: impl FnMut(RawRow),
+    ) -> Result<(), rusqlite::Error> {
+        let sql = match self.schema {
+            Schema::KiroV2 => {
+                "SELECT key, conversation_id, updated_at, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?1 THEN value END, rowid \
+                 FROM conversations_v2 WHERE rowid > ?2 ORDER BY rowid"
+            }
+            Schema::Conversations => {
+                "SELECT key, NULL, NULL, octet_length(value), \
+                 CASE WHEN octet_length(value) <= ?1 THEN value END, rowid \
+                 FROM conversations WHERE rowid > ?2 ORDER BY rowid"
+            }
+        };
+        let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+        let mut after = i64::MIN;
+        loop {
+            let mut page = Vec::new();
+            let mut bytes = 0u64;
+            {
+                let mut stmt = self.conn.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params![max, after])?;
+                while let Some(r) = rows.next()? {
+                    after = r.get(5)?;
+                    let raw = read_raw_row(r)?;
+                    bytes += raw.value.as_ref().map_or(0, |v| v.len() as u64);
+                    page.push(raw);
+                    if bytes >= page_bytes {
+                        break;
+                    }
+                }
+            } // The statement is reset here: the lock is released before parsing.
+            if page.is_empty() {
+                return Ok(());
+            }
+            page.into_iter().for_each(&mut f);
+        }
+    }
+
     /// `(rows, schema)` for `doctor`.
     pub fn row_count(&self) -> rusqlite::Result<i64> {
         let sql = match self.schema {
