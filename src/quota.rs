@@ -20,8 +20,9 @@ use crate::template::Piece;
 const FILE_NAME: &str = "quota-v1";
 /// A cached count older than this is refreshed on the prompt's cold path.
 pub const MAX_AGE_MS: i64 = 5 * 60 * 1000;
-/// Stores bigger than this (all together) are never scanned by a prompt.
-pub const PROMPT_SCAN_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Stores bigger than this (all together) are never scanned by a prompt: a 4 MiB scan stays
+/// within the prompt's 100 ms budget on a slow machine.
+pub const PROMPT_SCAN_MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The cached count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
