@@ -90,7 +90,10 @@ mod tests {
         assert_eq!(sanitize("r\u{202E}evil\u{200B}", 80), "revil");
         assert_eq!(sanitize("tab\tnew\nline\r", 80), "tabnewline");
         assert_eq!(sanitize("\u{9b}31m", 80), "31m");
-        assert_eq!(sanitize("a\u{61c}\u{2028}\u{ad}\u{e0041}\u{e007f}b", 80), "ab");
+        assert_eq!(
+            sanitize("a\u{61c}\u{2028}\u{ad}\u{e0041}\u{e007f}b", 80),
+            "ab"
+        );
     }
 
     #[test]

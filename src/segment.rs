@@ -185,13 +185,18 @@ fn read_sqlite(
         .map_err(|e| Error::sql(path, e))?;
     drop(db);
     let Some(row) = row else { return Ok(None) };
-    let Some(value) = row.value else {
-        return Err(Error::RowTooLarge {
-            path: path.clone(),
-            key: row.key,
-            bytes: row.len,
-            max: max_row_bytes,
-        });
+    let value = match row.value {
+        Some(v) => v,
+        // A NULL value: parsing nothing gives the precise error below.
+        None if row.len <= max_row_bytes => Vec::new(),
+        None => {
+            return Err(Error::RowTooLarge {
+                path: path.clone(),
+                key: row.key,
+                bytes: row.len,
+                max: max_row_bytes,
+            })
+        }
     };
     let conversation = count::parse(&value).map_err(|source| Error::BadRow {
         path: path.clone(),

@@ -60,6 +60,10 @@ impl Db {
         if meta.is_dir() {
             return Err(Error::NotSqlite(path.to_path_buf(), "it is a directory"));
         }
+        // A FIFO would block the header read below forever; a device is no database either.
+        if !meta.is_file() {
+            return Err(Error::NotSqlite(path.to_path_buf(), "not a regular file"));
+        }
         match fingerprint::read_header(path) {
             Ok(Some(_)) => {}
             Ok(None) => return Err(Error::NotSqlite(path.to_path_buf(), "no SQLite header")),
