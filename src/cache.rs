@@ -159,6 +159,32 @@ fn entry_is_for(json: &str, dir: &str) -> bool {
     serde_json::from_str::<Entry>(json).is_ok_and(|e| e.dir == dir)
 }
 
+/// The entry for `dir` in cache file text: what [`Cache::get`] does once it has read the file.
+/// Public so tests and the fuzzer can feed it any text.
+pub fn lookup(text: &str, dir: &str) -> Option<Entry> {
+    find(text, dir)
+}
+
+/// Every entry in cache file text, in file order, with whether its line's hash matches its
+/// directory. `None` when the text is not a cache file. Lines that do not parse are skipped,
+/// as a lookup skips them.
+pub fn entries(text: &str) -> Option<Vec<(Entry, bool)>> {
+    let mut lines = text.lines();
+    if lines.next()? != MAGIC {
+        return None;
+    }
+    Some(
+        lines
+            .filter_map(parse_line)
+            .filter_map(|(h, json)| {
+                let e = serde_json::from_str::<Entry>(json).ok()?;
+                let hash_ok = dir_hash(&e.dir) == h;
+                Some((e, hash_ok))
+            })
+            .collect(),
+    )
+}
+
 /// Finds `dir`'s entry in the cache text; only the lines with the right hash are parsed.
 fn find(text: &str, dir: &str) -> Option<Entry> {
     let mut lines = text.lines();

@@ -111,7 +111,10 @@ impl From<RawConversation> for Conversation {
             conversation_id: raw.conversation_id,
             model: model_id.or(raw.model),
             context_window: window,
-            context_bytes: raw.context_message_length.map_or(0, |n| n + 154),
+            // The row states this number; a hostile one must not overflow the sums below.
+            context_bytes: raw
+                .context_message_length
+                .map_or(0, |n| n.saturating_add(154)),
             tools_bytes: raw.tools.map_or(0, |t| t.0),
             turns: raw.history.into_iter().map(|e| e.0).collect(),
             credits,
@@ -365,7 +368,9 @@ impl<'de> Deserialize<'de> for AssistantLen {
         }
         #[derive(serde::Deserialize)]
         struct ToolUse {
-            args: Option<ValueCount>,
+            // Missing counts nothing; `null` counts 1 like any null (q-data.md §3).
+            #[serde(default)]
+            args: ValueCount,
         }
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -378,11 +383,9 @@ impl<'de> Deserialize<'de> for AssistantLen {
                 while let Some(_variant) = map.next_key::<IgnoredAny>()? {
                     if let Some(body) = map.next_value::<Option<Body>>()? {
                         n += body.content.map_or(0, |c| c.0);
-                        n += body.tool_uses.map_or(0, |uses| {
-                            uses.iter()
-                                .map(|u| u.args.as_ref().map_or(0, |a| a.0))
-                                .sum()
-                        });
+                        n += body
+                            .tool_uses
+                            .map_or(0, |uses| uses.iter().map(|u| u.args.0).sum());
                     }
                 }
                 Ok(AssistantLen(n))
@@ -414,7 +417,7 @@ impl<'de> Deserialize<'de> for ByteLen {
 
 /// The CLI's "value count" of arbitrary JSON: a string counts its bytes; null, bool and number
 /// count 1; arrays and objects the sum of their elements / values; keys count nothing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ValueCount(pub u64);
 
 impl<'de> Deserialize<'de> for ValueCount {

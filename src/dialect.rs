@@ -3,7 +3,7 @@
 //! | dialect | colour | escaping of the text |
 //! |---|---|---|
 //! | `plain`, `fish` | ANSI SGR | none |
-//! | `zsh` | ANSI inside `%{ %}` | `%` → `%%` |
+//! | `zsh` | ANSI inside `%{ %}` | `%` → `%%`; `$`, `\` → `$%{%}`, `\%{%}`; `` ` `` → `'` (safe with PROMPT_SUBST) |
 //! | `bash` | ANSI inside `\[ \]` | `\`, `$`, `` ` `` so PS1's decoding and expansion give them back literally |
 //! | `tmux` | `#[fg=...]` | `#` → `##` |
 //!
@@ -94,7 +94,24 @@ pub fn paint(dialect: Dialect, text: &str, p: Paint) -> String {
 pub fn escape(dialect: Dialect, text: &str) -> String {
     match dialect {
         Dialect::Plain | Dialect::Fish => text.to_owned(),
-        Dialect::Zsh => text.replace('%', "%%"),
+        Dialect::Zsh => {
+            // `%` is doubled. With PROMPT_SUBST a prompt is also expanded like a double-quoted
+            // string before its `%` sequences, so `$` and `\` get an empty `%{%}` after them:
+            // that pass never sees `$(`, `${` or `\$`, and the `%` pass then removes the
+            // group, with or without the option. A backtick has no spelling that is inert in
+            // both modes, so it is shown as `'`.
+            let mut out = String::with_capacity(text.len() + 8);
+            for c in text.chars() {
+                match c {
+                    '%' => out.push_str("%%"),
+                    '$' => out.push_str("$%{%}"),
+                    '\\' => out.push_str("\\%{%}"),
+                    '`' => out.push('\''),
+                    _ => out.push(c),
+                }
+            }
+            out
+        }
         Dialect::Tmux => text.replace('#', "##"),
         Dialect::Bash => {
             // PS1 is first decoded (`\\` → `\`), then expanded (`\$` → `$`): two levels.
@@ -147,6 +164,14 @@ mod tests {
         assert_eq!(
             paint(Dialect::Bash, "a$(b)`c`\\", p),
             "a\\\\$(b)\\\\`c\\\\`\\\\\\\\"
+        );
+    }
+
+    #[test]
+    fn zsh_text_is_inert_with_and_without_prompt_subst() {
+        assert_eq!(
+            escape(Dialect::Zsh, "a$(b)${c}`d`\\$e%f"),
+            "a$%{%}(b)$%{%}{c}'d'\\%{%}$%{%}e%%f"
         );
     }
 

@@ -34,12 +34,17 @@ pub fn sanitize(s: &str, max_chars: usize) -> String {
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM/RLM
+            '\u{00AD}' // soft hyphen
+            | '\u{061C}' // Arabic letter mark (a bidi mark)
+            | '\u{180E}' // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM/RLM
+            | '\u{2028}'..='\u{2029}' // line and paragraph separators
             | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
             | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
             | '\u{2066}'..='\u{2069}' // bidi isolates
             | '\u{FEFF}' // BOM / zero-width no-break space
             | '\u{FFF9}'..='\u{FFFB}' // interlinear annotations
+            | '\u{E0000}'..='\u{E007F}' // tag characters: invisible ASCII look-alikes
         )
 }
 
@@ -85,6 +90,10 @@ mod tests {
         assert_eq!(sanitize("r\u{202E}evil\u{200B}", 80), "revil");
         assert_eq!(sanitize("tab\tnew\nline\r", 80), "tabnewline");
         assert_eq!(sanitize("\u{9b}31m", 80), "31m");
+        assert_eq!(
+            sanitize("a\u{61c}\u{2028}\u{ad}\u{e0041}\u{e007f}b", 80),
+            "ab"
+        );
     }
 
     #[test]

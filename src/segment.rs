@@ -208,13 +208,18 @@ pub fn parse_row(
     row: RawRow,
     max_row_bytes: u64,
 ) -> Result<(Conversation, Usage, i64), Error> {
-    let Some(value) = row.value else {
-        return Err(Error::RowTooLarge {
-            path: path.to_path_buf(),
-            key: row.key,
-            bytes: row.len,
-            max: max_row_bytes,
-        });
+    let value = match row.value {
+        Some(v) => v,
+        // A NULL value: parsing nothing gives the precise error below.
+        None if row.len <= max_row_bytes => Vec::new(),
+        None => {
+            return Err(Error::RowTooLarge {
+                path: path.to_path_buf(),
+                key: row.key,
+                bytes: row.len,
+                max: max_row_bytes,
+            })
+        }
     };
     let conversation = count::parse(&value).map_err(|source| Error::BadRow {
         path: path.to_path_buf(),

@@ -60,6 +60,10 @@ impl Db {
         if meta.is_dir() {
             return Err(Error::NotSqlite(path.to_path_buf(), "it is a directory"));
         }
+        // A FIFO would block the header read below forever; a device is no database either.
+        if !meta.is_file() {
+            return Err(Error::NotSqlite(path.to_path_buf(), "not a regular file"));
+        }
         match fingerprint::read_header(path) {
             Ok(Some(_)) => {}
             Ok(None) => return Err(Error::NotSqlite(path.to_path_buf(), "no SQLite header")),
@@ -131,7 +135,10 @@ impl Db {
         let Some((rowid, mut row)) = head else {
             return Ok(None);
         };
-        if row.len <= max_bytes {
+        if row.len == 0 {
+            // Empty or NULL (octet_length is NULL): nothing to copy, and blob I/O refuses NULL.
+            row.value = Some(Vec::new());
+        } else if row.len <= max_bytes {
             let len = usize::try_from(row.len).unwrap_or(usize::MAX);
             let blob = tx.blob_open(rusqlite::MAIN_DB, table, "value", rowid, true)?;
             let mut buf = vec![0u8; len];

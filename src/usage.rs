@@ -39,7 +39,10 @@ pub struct Breakdown {
 
 impl Breakdown {
     pub fn total(&self) -> u64 {
-        self.context + self.user + self.assistant + self.tools
+        self.context
+            .saturating_add(self.user)
+            .saturating_add(self.assistant)
+            .saturating_add(self.tools)
     }
 }
 
@@ -119,11 +122,11 @@ impl Usage {
 /// Per-turn usage series, oldest first: the backend figure where the entry has one, else the
 /// estimate recomputed over the history up to and including that entry.
 pub fn per_turn_pct(c: &Conversation, window: u64) -> Vec<(Option<i64>, f64, Source)> {
-    let mut bytes = c.context_bytes + c.tools_bytes;
+    let mut bytes = c.context_bytes.saturating_add(c.tools_bytes);
     c.turns
         .iter()
         .map(|t| {
-            bytes += t.user_bytes + t.assistant_bytes;
+            bytes = bytes.saturating_add(t.user_bytes + t.assistant_bytes);
             match t.backend_pct {
                 Some(p) if p.is_finite() => (t.start_ms, p, Source::Backend),
                 _ => (

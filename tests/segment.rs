@@ -415,7 +415,7 @@ fn hostile_model_name_is_sanitised_in_every_dialect() {
     kiro_put(&w.kiro_db(), &key(&w.project()), "x", &row, 1);
     for (shell, want) in [
         ("plain", "evil$(touch x)`id`%F{red}#(rm)"),
-        ("zsh", "evil$(touch x)`id`%%F{red}#(rm)"),
+        ("zsh", "evil$%{%}(touch x)'id'%%F{red}#(rm)"),
         ("bash", "evil\\\\$(touch x)\\\\`id\\\\`%F{red}#(rm)"),
         ("tmux", "evil$(touch x)`id`%F{red}##(rm)"),
     ] {

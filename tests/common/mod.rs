@@ -511,4 +511,45 @@ pub fn accounting_world() -> (World, Expected) {
         refused: 2,
     };
     (w, exp)
+/// Runs `cmd` to completion; its output, wall time and peak RSS in KiB, measured by GNU
+/// `/usr/bin/time` (its fork starts from a small process: `wait4` on our own child would report
+/// the test process's high-water mark, which Linux carries across `exec`). `None` where
+/// `/usr/bin/time` is missing.
+pub fn run_measured(cmd: &mut Command) -> (Output, std::time::Duration, Option<u64>) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let time = Path::new("/usr/bin/time");
+    let start = std::time::Instant::now();
+    if !time.exists() {
+        let o = cmd.output().unwrap();
+        return (o, start.elapsed(), None);
+    }
+    let report = std::env::temp_dir().join(format!(
+        "q-status-rss-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let mut timed = Command::new(time);
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    timed.env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            timed.env(k, v);
+        }
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        timed.current_dir(d);
+    }
+    let o = timed.output().unwrap();
+    let took = start.elapsed();
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    // The last line is the figure; a line before it may say the command exited non-zero.
+    let kib = text.lines().last().and_then(|l| l.trim().parse().ok());
+    (o, took, kib)
 }
