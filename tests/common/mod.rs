@@ -511,6 +511,8 @@ pub fn accounting_world() -> (World, Expected) {
         refused: 2,
     };
     (w, exp)
+}
+
 /// Runs `cmd` to completion; its output, wall time and peak RSS in KiB, measured by GNU
 /// `/usr/bin/time` (its fork starts from a small process: `wait4` on our own child would report
 /// the test process's high-water mark, which Linux carries across `exec`). `None` where
