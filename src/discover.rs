@@ -110,6 +110,27 @@ pub fn stores(
     all
 }
 
+/// [`stores`] for this user, or the "no store" error naming every place looked at.
+pub fn find(
+    explicit: Option<&Path>,
+    sessions_dir: Option<&Path>,
+) -> Result<Vec<Store>, crate::error::Error> {
+    let locations = Locations::from_env();
+    let found = stores(explicit, sessions_dir, &locations);
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let looked: Vec<String> = match explicit {
+        Some(p) => vec![p.display().to_string()],
+        None => locations
+            .default_stores()
+            .iter()
+            .map(|st| st.path.display().to_string())
+            .collect(),
+    };
+    Err(crate::error::Error::NoStore(looked.join(", ")))
+}
+
 /// An explicit `--db`: a folder is a session folder, anything else a SQLite file.
 pub fn explicit_store(p: &Path) -> Store {
     if p.is_dir() {

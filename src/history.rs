@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::count::{self, tokens_from_bytes, Conversation};
-use crate::discover::{self, Locations, Store, StoreKind};
+use crate::discover::{self, Store, StoreKind};
 use crate::sessions::{self, Session};
 use crate::settings::Settings;
 use crate::store::{Db, RawRow};
@@ -130,20 +130,7 @@ pub struct StoreFailure {
 /// The stores a subcommand reads (`--db`, else discovery), or the "no store" error naming
 /// where it looked.
 pub fn stores(s: &Settings) -> anyhow::Result<Vec<Store>> {
-    let locations = Locations::from_env();
-    let stores = discover::stores(s.db.as_deref(), s.sessions_dir.as_deref(), &locations);
-    if stores.is_empty() {
-        let looked: Vec<String> = match &s.db {
-            Some(p) => vec![p.display().to_string()],
-            None => locations
-                .default_stores()
-                .iter()
-                .map(|st| st.path.display().to_string())
-                .collect(),
-        };
-        anyhow::bail!("{}", crate::error::Error::NoStore(looked.join(", ")));
-    }
-    Ok(stores)
+    Ok(discover::find(s.db.as_deref(), s.sessions_dir.as_deref())?)
 }
 
 /// How long a subcommand waits for a lock: longer than a prompt, the user is waiting anyway.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, Entry};
 use crate::count::Conversation;
-use crate::discover::{self, Locations, Store, StoreKind};
+use crate::discover::{self, Store, StoreKind};
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::store::{Db, RawRow};
@@ -50,20 +50,9 @@ pub fn run_timed(s: &Settings, started: Instant, t: &mut Timings) -> Result<Outc
         clock = now;
     };
 
-    let locations = Locations::from_env();
-    let stores = discover::stores(s.db.as_deref(), s.sessions_dir.as_deref(), &locations);
+    let stores = discover::find(s.db.as_deref(), s.sessions_dir.as_deref());
     lap(&mut t.discover);
-    if stores.is_empty() {
-        let looked: Vec<String> = match &s.db {
-            Some(p) => vec![p.display().to_string()],
-            None => locations
-                .default_stores()
-                .iter()
-                .map(|st| st.path.display().to_string())
-                .collect(),
-        };
-        return Err(Error::NoStore(looked.join(", ")));
-    }
+    let stores = stores?;
 
     let key = fingerprint::combined_for_dir(&stores, &s.dir);
     lap(&mut t.fingerprint);
