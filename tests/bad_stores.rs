@@ -2,6 +2,7 @@
 //! one segment run costs. The prompt prints nothing, exits 0 and stays within its budget and a
 //! bounded memory; `--json` names the problem precisely. (tests/segment.rs covers the missing,
 //! empty, text, directory, table-less and not-JSON cases once; here each has its figures.)
+#![cfg(unix)]
 
 mod common;
 

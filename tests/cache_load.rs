@@ -2,6 +2,7 @@
 //! database changes underneath and a watcher reads the cache file without pause. The file is
 //! never corrupt or half-written, no run shows another directory's value, no stale entry
 //! survives a change, and an unusable cache directory only costs speed.
+#![cfg(unix)]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! start. Every run ends in time and prints a value the writer committed, or the stale one;
 //! the writer never gets SQLITE_BUSY and is barely delayed; the file ends as the writer alone
 //! would leave it.
+#![cfg(unix)]
 
 mod common;
 

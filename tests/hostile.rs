@@ -3,6 +3,7 @@
 //! megabyte of it. Rendered through every dialect, then through the real bash, zsh, fish and
 //! tmux the way a prompt uses it: nothing runs (no marker file appears), nothing but q-status's
 //! own colour codes reaches the terminal, and the width stays bounded.
+#![cfg(unix)]
 
 mod common;
 

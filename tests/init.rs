@@ -1,6 +1,7 @@
 //! `q-status init`, `completions` and `man` without a terminal: the starship block run the way
 //! starship runs it, the scripts under shellcheck and each shell's parser, an awkward binary
 //! path through each shell's quoting, and the packagers' artefacts.
+#![cfg(unix)]
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! per row size is measured in tests/bad_stores.rs.
 //!
 //! Skipped (with a note) where `strace` is missing or not allowed to trace.
+#![cfg(unix)]
 
 mod common;
 

@@ -216,6 +216,7 @@ fn newest_store_wins_and_kiro_row_newest_updated_at() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn dir_option_and_symlinks_resolve_to_the_physical_path() {
     let w = kiro_world("basic_tool_use.json");

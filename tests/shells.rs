@@ -1,6 +1,7 @@
 //! `q-status init` in the real shells: zsh, bash and fish started interactively in a private
 //! tmux server with the init line in their rc file, read back from the screen. Plus starship's
 //! block run the way starship runs it, the scripts under shellcheck, completions and the man page.
+#![cfg(unix)]
 
 mod common;
 mod term;

@@ -1,6 +1,7 @@
 //! The tmux plugin and the `init tmux` recipe in a real tmux: a private server whose client is
 //! attached inside a pane of a second private server, so the rendered status bar can be read
 //! back with `capture-pane`.
+#![cfg(unix)]
 
 mod common;
 mod term;

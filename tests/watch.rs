@@ -1,6 +1,7 @@
 //! `q-status --watch` end to end: the built binary in a detached tmux session (private socket,
 //! no config, fixed size) against a real database, read back with `capture-pane`, while the
 //! test writes rows the way the chat does (one `INSERT OR REPLACE` in autocommit).
+#![cfg(unix)]
 
 mod common;
 
