@@ -1,3 +1,5 @@
+//! The `q-status` binary: parse the arguments, run, turn the result into an exit code.
+
 use std::process::ExitCode;
 use std::time::Instant;
 
