@@ -4,7 +4,8 @@
 # usage: scripts/check-cache-syscalls.sh [BINARY]   (default: target/release/q-status)
 #
 # A first run fills the cache. The second run, under `strace -f -y`, may touch the chat
-# database only to fingerprint it: at most one open and at most 100 bytes read (the header).
+# database only to fingerprint it: at most one open (open(2) for musl, openat(2) for glibc) and
+# at most 100 bytes read (the header).
 # It must never open a `-journal`, `-wal` or `-shm` file beside it. As a control the same trace
 # of a `--no-cache` run must show SQLite reading pages, or this check could not fail.
 # Needs strace and python3 (for scripts/bench-db.py).
@@ -30,7 +31,7 @@ q() {
 # Bytes returned by read/pread64 on the database's own descriptor, and opens of the database
 # and of anything beside it named after it.
 db_reads() { grep -F "<$db>" "$1" | grep -E '(^|[0-9] )(read|pread64)\(' | awk '{ n += $NF } END { print n + 0 }'; }
-side_opens() { grep -E "openat\(.*\"$db-(journal|wal|shm)\"" "$1" || true; }
+side_opens() { grep -E "open(at)?\(.*\"$db-(journal|wal|shm)\"" "$1" || true; }
 
 qargs=()
 cold=$(q)
@@ -38,12 +39,12 @@ cold=$(q)
 [[ -n $(ls -A "$tmp/runtime/q-status" 2>/dev/null) ]] ||
     { echo "check-cache-syscalls: the first run wrote no cache file" >&2; exit 1; }
 
-hit=$(q strace -f -y -qq -e trace=openat,read,pread64 -o "$tmp/hit.trace")
+hit=$(q strace -f -y -qq -e trace=open,openat,read,pread64 -o "$tmp/hit.trace")
 qargs=(--no-cache)
-q strace -f -y -qq -e trace=openat,read,pread64 -o "$tmp/miss.trace" >/dev/null
+q strace -f -y -qq -e trace=open,openat,read,pread64 -o "$tmp/miss.trace" >/dev/null
 
 hit_reads=$(db_reads "$tmp/hit.trace")
-hit_opens=$(grep -F "\"$db\"" "$tmp/hit.trace" | grep -c 'openat(' || true)
+hit_opens=$(grep -F "\"$db\"" "$tmp/hit.trace" | grep -cE 'open(at)?\(' || true)
 miss_reads=$(db_reads "$tmp/miss.trace")
 echo "check-cache-syscalls: cache hit: $hit_opens open(s) of the database, $hit_reads bytes read;" \
     "--no-cache: $miss_reads bytes read"
