@@ -47,12 +47,13 @@ bytes_10m=$(python3 "$here/bench-db.py" "$tmp/10m.sqlite3" "$tmp/p10m" 10000000)
 
 q_args() { echo "$bin --db $tmp/$1.sqlite3 --dir $tmp/p$1 $2"; }
 
-# mean and standard deviation in milliseconds of `runs` runs of a command line (no shell).
+# "mean median sd cpu" in milliseconds for `runs` runs of a command line (no shell); cpu is
+# user + system time, which other load on the machine disturbs less than wall time.
 time_cmd() {
     local n=$1 cmd=$2
     if command -v hyperfine >/dev/null 2>&1; then
         hyperfine -N --warmup 10 --runs "$n" --export-csv "$tmp/h.csv" "$cmd" >/dev/null 2>&1
-        awk -F, 'NR == 2 { printf "%.3f %.3f\n", $2 * 1000, $3 * 1000 }' "$tmp/h.csv"
+        awk -F, 'NR == 2 { printf "%.3f %.3f %.3f %.3f\n", $2 * 1e3, $4 * 1e3, $3 * 1e3, ($5 + $6) * 1e3 }' "$tmp/h.csv"
     else
         local i start end
         read -ra argv <<<"$cmd"
@@ -60,7 +61,7 @@ time_cmd() {
         start=$(date +%s%N)
         for ((i = 0; i < n; i++)); do "${argv[@]}" >/dev/null; done
         end=$(date +%s%N)
-        awk -v t="$((end - start))" -v n="$n" 'BEGIN { printf "%.3f -\n", t / n / 1e6 }'
+        awk -v t="$((end - start))" -v n="$n" 'BEGIN { printf "%.3f %.3f - -\n", t / n / 1e6, t / n / 1e6 }'
     fi
 }
 
@@ -84,14 +85,15 @@ add "cold, real row ($((bytes_78k / 1000)) KB)" "$(q_args 78k --no-cache)" "$run
 add "cold, $((bytes_300k / 1000)) KB row" "$(q_args 300k --no-cache)" "$runs" "< 5 ms"
 add "cold, $((bytes_10m / 1000000)) MB row" "$(q_args 10m --no-cache)" "$((runs / 5))" "< 40 ms"
 
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 floor=
 rows=()
 for i in "${!names[@]}"; do
-    read -r mean sd < <(time_cmd "${counts[$i]}" "${cmds[$i]}")
-    floor=${floor:-$mean}
+    read -r mean median sd cpu < <(time_cmd "${counts[$i]}" "${cmds[$i]}")
+    floor=${floor:-$median}
     rss=$(peak_rss_mb "${cmds[$i]}")
-    ratio=$(awk -v m="$mean" -v f="$floor" 'BEGIN { printf "%.2f×", m / f }')
-    rows+=("| ${names[$i]} | $mean | $sd | $ratio | $rss | ${budgets[$i]} |")
+    ratio=$(awk -v m="$median" -v f="$floor" 'BEGIN { printf "%.2f×", m / f }')
+    rows+=("| ${names[$i]} | $median | $mean | $sd | $cpu | $ratio | $rss | ${budgets[$i]} |")
 done
 
 cp "$bin" "$tmp/stripped"
@@ -103,7 +105,10 @@ timer=$(command -v hyperfine >/dev/null && hyperfine --version || echo "shell lo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr);"
 echo "$timer, ${runs} runs per case (10 MB row: $((runs / 5))), floor: $noop_desc."
 echo
-echo "| case | mean (ms) | σ (ms) | ÷ floor | peak RSS (MB) | budget |"
-echo "|---|---:|---:|---:|---:|---|"
+echo "Times in ms; ÷ floor compares medians; CPU is user + system time per run."
+echo "Load average at the start: $load."
+echo
+echo "| case | median | mean | σ | CPU | ÷ floor | peak RSS (MB) | budget |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${rows[@]}"
-echo "| stripped binary | $(awk -v b="$size" 'BEGIN { printf "%.2f MB (%d bytes)", b / 1e6, b }') | | | | < 3 MB |"
+echo "| stripped binary | $(awk -v b="$size" 'BEGIN { printf "%.2f MB (%d bytes)", b / 1e6, b }') | | | | | | < 3 MB |"
