@@ -9,7 +9,8 @@
 # /bin/true without a C compiler); a cache hit; cold runs (`--no-cache`) on the real 78 KB row, a
 # ~300 KB row and a 10 MB row (built by scripts/bench-db.py from the real row's entries); peak
 # RSS from `/usr/bin/time -v`; the stripped binary's size. Uses hyperfine where installed, else a
-# loop timed with `date`. Needs python3 to build the databases.
+# loop timed with `date`. Needs python3 to build the databases. Where the static musl build
+# exists (cargo build --release --target x86_64-unknown-linux-musl) its cache hit is timed too.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -81,6 +82,11 @@ declare -a names cmds counts budgets
 add() { names+=("$1"); cmds+=("$2"); counts+=("$3"); budgets+=("$4"); }
 add "no-op process (floor)" "$noop" "$runs" "-"
 add "cache hit" "$(q_args 300k "")" "$runs" "≤ 1.5× floor"
+# The static build Linux users get from install.sh: no dynamic loader, so a faster start.
+musl_bin=$root/target/x86_64-unknown-linux-musl/release/q-status
+if [[ -x $musl_bin && $(realpath "$musl_bin") != "$bin" ]]; then
+    add "cache hit, static musl build" "$musl_bin --db $tmp/300k.sqlite3 --dir $tmp/p300k" "$runs" "≤ 1.5× floor"
+fi
 add "cold, real row ($((bytes_78k / 1000)) KB)" "$(q_args 78k --no-cache)" "$runs" "< 5 ms"
 add "cold, $((bytes_300k / 1000)) KB row" "$(q_args 300k --no-cache)" "$runs" "< 5 ms"
 add "cold, $((bytes_10m / 1000000)) MB row" "$(q_args 10m --no-cache)" "$((runs / 5))" "< 40 ms"
