@@ -12,6 +12,7 @@
 # loop timed with `date`. Needs python3 to build the databases. Where the static musl build
 # exists (cargo build --release --target x86_64-unknown-linux-musl) its cache hit is timed too.
 set -euo pipefail
+trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")

@@ -10,6 +10,7 @@
 # of a `--no-cache` run must show SQLite reading pages, or this check could not fail.
 # Needs strace and python3 (for scripts/bench-db.py).
 set -euo pipefail
+trap 'echo "check-cache-syscalls: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$(realpath "${1:-target/release/q-status}")
