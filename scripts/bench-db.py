@@ -14,19 +14,11 @@ import pathlib
 import sqlite3
 import sys
 
-# Same text as KIRO_DDL in tests/common/mod.rs (the Rust tests cannot share a Python string).
-KIRO_DDL = """
-CREATE TABLE migrations (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, migration_time INTEGER NOT NULL);
-CREATE TABLE history (id INTEGER PRIMARY KEY, command TEXT, shell TEXT, pid INTEGER, session_id TEXT, cwd TEXT, start_time INTEGER, hostname TEXT, exit_code INTEGER, end_time INTEGER, duration INTEGER);
-CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB);
-CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE conversations (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id));
-CREATE INDEX idx_conversations_v2_key_updated ON conversations_v2 (key, updated_at DESC);
-CREATE INDEX idx_conversations_v2_updated ON conversations_v2 (updated_at DESC);
-"""
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The same file the Rust tests build their databases with.
+KIRO_DDL = (ROOT / "tests/fixtures/kiro-ddl.sql").read_text(encoding="utf-8")
 
-FIXTURE = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/basic_tool_use.json"
+FIXTURE = ROOT / "tests/fixtures/basic_tool_use.json"
 
 
 def compact(value):

@@ -27,18 +27,13 @@ mkdir -p "$dir"
 
 if [[ ! -f "$db" ]]; then
     echo "building $db ($rows rows x ~$kb KB) ..." >&2
-    python3 - "$db" "$rows" "$kb" "$root/tests/fixtures/basic_tool_use.json" <<'PY'
+    python3 - "$db" "$rows" "$kb" "$root/tests/fixtures/basic_tool_use.json" "$root/tests/fixtures/kiro-ddl.sql" <<'PY'
 import json, sqlite3, sys
-db, rows, kb, fixture = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+db, rows, kb, fixture, ddl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 base = json.load(open(fixture))
 entries = base["history"]
 con = sqlite3.connect(db)
-con.executescript("""
-CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id));
-CREATE INDEX idx_conversations_v2_key_updated ON conversations_v2 (key, updated_at DESC);
-CREATE INDEX idx_conversations_v2_updated ON conversations_v2 (updated_at DESC);
-""")
+con.executescript(open(ddl).read())
 t0 = 1_774_656_899_425
 for i in range(rows):
     row = dict(base)

@@ -24,12 +24,11 @@ DB="$TMP/data.sqlite3"
 LOG="$TMP/draw.log"
 : >"$LOG"
 
-python3 - "$DB" "$TMP/proj" "$FIXTURE" <<'EOF'
+python3 - "$DB" "$TMP/proj" "$FIXTURE" "${FIXTURE%/*}/kiro-ddl.sql" <<'EOF'
 import sqlite3, sys
-db, key, fixture = sys.argv[1:4]
+db, key, fixture, ddl = sys.argv[1:5]
 c = sqlite3.connect(db, isolation_level=None)
-c.execute("CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id))")
-c.execute("CREATE INDEX idx_conversations_v2_key_updated ON conversations_v2 (key, updated_at DESC)")
+c.executescript(open(ddl).read())
 c.execute("INSERT OR REPLACE INTO conversations_v2 VALUES (?, 'c1', ?, 1, 1)", (key, open(fixture).read()))
 EOF
 

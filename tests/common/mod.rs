@@ -8,25 +8,10 @@ use std::process::{Command, Output};
 use rusqlite::{params, Connection};
 
 /// Kiro CLI's tables (q-data.md §1): the v2 table with its indexes, the old table, the rest.
-pub const KIRO_DDL: &str = "
-CREATE TABLE migrations (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, migration_time INTEGER NOT NULL);
-CREATE TABLE history (id INTEGER PRIMARY KEY, command TEXT, shell TEXT, pid INTEGER, session_id TEXT, cwd TEXT, start_time INTEGER, hostname TEXT, exit_code INTEGER, end_time INTEGER, duration INTEGER);
-CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB);
-CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE conversations (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id));
-CREATE INDEX idx_conversations_v2_key_updated ON conversations_v2 (key, updated_at DESC);
-CREATE INDEX idx_conversations_v2_updated ON conversations_v2 (updated_at DESC);
-";
+pub const KIRO_DDL: &str = include_str!("../fixtures/kiro-ddl.sql");
 
 /// Amazon Q CLI v1.10 – v1.19's tables.
-pub const Q_DDL: &str = "
-CREATE TABLE migrations (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, migration_time INTEGER NOT NULL);
-CREATE TABLE history (id INTEGER PRIMARY KEY, command TEXT, shell TEXT, pid INTEGER, session_id TEXT, cwd TEXT, start_time INTEGER, hostname TEXT, exit_code INTEGER, end_time INTEGER, duration INTEGER);
-CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB);
-CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE conversations (key TEXT PRIMARY KEY, value TEXT);
-";
+pub const Q_DDL: &str = include_str!("../fixtures/q-ddl.sql");
 
 pub fn fixture(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
