@@ -4,12 +4,13 @@
 #![cfg(unix)]
 
 mod common;
+mod term;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use common::*;
+use term::Tmux;
 
 /// A Kiro row whose newest entry carries the service's percentage.
 fn row(conversation_id: &str, pct: f64) -> String {
@@ -18,99 +19,42 @@ fn row(conversation_id: &str, pct: f64) -> String {
     )
 }
 
-/// A tmux server of our own; killed when dropped, whatever the test did.
-struct Tmux {
-    sock: PathBuf,
+/// The pane the tests run in.
+const PANE: &str = "watch";
+
+/// Starts `script` (a `sh -c` body) in a 120x30 pane of a private tmux server, in `w`'s clean
+/// environment with `$Q` set to the binary.
+fn start(w: &World, script: &str) -> Tmux {
+    let bin = env!("CARGO_BIN_EXE_q-status");
+    Tmux::start(
+        w,
+        "watch.sock",
+        &[("Q", bin)],
+        PANE,
+        &w.project(),
+        &["sh", "-c", script],
+    )
 }
 
-impl Tmux {
-    /// Starts `script` (a `sh -c` body) in a `width`×12 session, in `w`'s clean environment.
-    fn start(w: &World, width: u16, script: &str) -> Tmux {
-        let t = Tmux {
-            sock: w.root().join("tmux.sock"),
-        };
-        let bin = env!("CARGO_BIN_EXE_q-status");
-        let root = w.root();
-        let env = format!(
-            "env -i PATH='{path}' HOME='{home}' XDG_DATA_HOME='{r}/data' \
-             XDG_CONFIG_HOME='{r}/config' XDG_CACHE_HOME='{r}/cache' \
-             XDG_RUNTIME_DIR='{r}/runtime' LC_ALL=C.UTF-8 TERM=screen Q='{bin}'",
-            path = std::env::var("PATH").unwrap_or_default(),
-            home = w.home().display(),
-            r = root.display(),
-        );
-        let o = t.tmux(&[
-            "new-session",
-            "-d",
-            "-x",
-            &width.to_string(),
-            "-y",
-            "12",
-            "-c",
-            &w.project().to_string_lossy(),
-            &format!("{env} sh -c '{script}'"),
-        ]);
-        assert!(o.status.success(), "tmux: {}", stderr(&o));
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.sock)
-            .arg("-f")
-            .arg("/dev/null")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn screen(&self) -> String {
-        stdout(&self.tmux(&["capture-pane", "-p"]))
-    }
-
-    /// Polls the screen until `ok` holds; panics with the last screen after 10 s.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "waited for {what}; screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn keys(&self, keys: &str) {
-        assert!(self.tmux(&["send-keys", keys]).status.success());
-    }
-
-    /// The pid of q-status: the one child of the pane's shell.
-    fn child_pid(&self) -> String {
-        let shell = stdout(&self.tmux(&["display", "-p", "#{pane_pid}"]));
-        let shell = shell.trim();
-        let children =
-            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
-        children.split_whitespace().next().unwrap().to_string()
-    }
+/// The pane's whole screen as one string.
+fn screen(t: &Tmux) -> String {
+    t.capture(PANE).join("\n")
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
+/// Polls the screen until `ok` holds; fails the test with the last screen at the deadline.
+fn wait_for(t: &Tmux, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    t.wait(PANE, what, |t| {
+        let s = screen(t);
+        ok(&s).then_some(s)
+    })
 }
 
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("tmux not installed: skipping the --watch end-to-end test");
-    }
-    ok
+/// The pid of q-status: the one child of the pane's shell.
+fn child_pid(t: &Tmux) -> String {
+    let shell = t.ok(&["display", "-p", "-t", PANE, "#{pane_pid}"]);
+    let shell = shell.trim();
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+    children.split_whitespace().next().unwrap().to_string()
 }
 
 /// After q-status: say how it exited, then whether the terminal is back in cooked mode.
@@ -129,36 +73,32 @@ fn put(db: &Path, w: &World, id: &str, pct: f64, updated_at: i64) {
 
 #[test]
 fn updates_on_commit_and_quits_cleanly() {
-    if !have_tmux() {
-        return;
-    }
     let w = World::new();
     create_db(&w.kiro_db(), KIRO_DDL);
     put(&w.kiro_db(), &w, "c1", 10.0, 1_000);
-    let t = Tmux::start(
+    let t = start(
         &w,
-        60,
         &format!("echo before; \"$Q\" --watch --color never; {AFTER}"),
     );
-    t.wait_for("the first value", |s| {
+    wait_for(&t, "the first value", |s| {
         s.contains("Q 10% ▰") && s.contains("20k/200k")
     });
-    let s = t.screen();
+    let s = screen(&t);
     assert!(s.contains("claude-sonnet-4 · backend · 1 turn"), "{s}");
     assert!(s.contains("q quit · r refresh · ? help"), "{s}");
 
     put(&w.kiro_db(), &w, "c1", 42.5, 2_000);
-    t.wait_for("the new value", |s| {
+    wait_for(&t, "the new value", |s| {
         s.contains("42% ▰") || s.contains("43% ▰")
     });
 
-    t.keys("?");
-    t.wait_for("the help", |s| s.contains("close help"));
-    t.keys("?");
-    t.wait_for("the help closed", |s| !s.contains("close help"));
+    t.keys(PANE, &["?"]);
+    wait_for(&t, "the help", |s| s.contains("close help"));
+    t.keys(PANE, &["?"]);
+    wait_for(&t, "the help closed", |s| !s.contains("close help"));
 
-    t.keys("q");
-    let s = t.wait_for("the exit", |s| {
+    t.keys(PANE, &["q"]);
+    let s = wait_for(&t, "the exit", |s| {
         s.contains("EXITED 0") && s.contains("icanon")
     });
     assert_terminal_restored(&s);
@@ -171,9 +111,6 @@ fn updates_on_commit_and_quits_cleanly() {
 
 #[test]
 fn follows_new_conversations_survives_a_missing_database_and_sigterm() {
-    if !have_tmux() {
-        return;
-    }
     let w = World::new();
     let db = w.root().join("chat").join("data.sqlite3");
     create_db(&db, KIRO_DDL);
@@ -181,46 +118,46 @@ fn follows_new_conversations_survives_a_missing_database_and_sigterm() {
         "\"$Q\" --watch --color never --db \"{}\"; {AFTER}",
         db.display()
     );
-    let t = Tmux::start(&w, 70, &script);
-    t.wait_for("no conversation", |s| {
+    let t = start(&w, &script);
+    wait_for(&t, "no conversation", |s| {
         s.contains("no conversation for directory")
     });
 
     put(&db, &w, "c1", 10.0, 1_000);
-    t.wait_for("the first conversation", |s| s.contains("10% ▰"));
+    wait_for(&t, "the first conversation", |s| s.contains("10% ▰"));
     // `/clear` or a new chat: a newer row for the same directory.
     put(&db, &w, "c2", 55.0, 2_000);
-    t.wait_for("the newer conversation", |s| s.contains("55% ▰"));
+    wait_for(&t, "the newer conversation", |s| s.contains("55% ▰"));
 
     let away = db.with_extension("away");
     std::fs::rename(&db, &away).unwrap();
-    t.wait_for("the status line", |s| {
+    wait_for(&t, "the status line", |s| {
         s.contains("! gone:") && s.contains("55% ▰")
     });
     std::fs::write(&db, b"this is not a database, not even close to one.......................................................").unwrap();
-    t.wait_for("the unreadable status", |s| {
+    wait_for(&t, "the unreadable status", |s| {
         s.contains("! unreadable:") && s.contains("not a SQLite database")
     });
     std::fs::rename(&away, &db).unwrap();
-    t.wait_for("the recovery", |s| {
+    wait_for(&t, "the recovery", |s| {
         s.contains("watching") && s.contains("55% ▰")
     });
     put(&db, &w, "c2", 91.0, 3_000);
-    t.wait_for("a value after the recovery", |s| s.contains("91% ▰"));
+    wait_for(&t, "a value after the recovery", |s| s.contains("91% ▰"));
 
     // Narrower: ratatui clears the screen and re-lays the view at the top.
-    t.tmux(&["resize-window", "-x", "20"]);
-    t.wait_for("the narrow view", |s| {
+    t.ok(&["resize-window", "-t", PANE, "-x", "20"]);
+    wait_for(&t, "the narrow view", |s| {
         s.lines().next().is_some_and(|l| l.starts_with("91% ▰"))
     });
 
-    let pid = t.child_pid();
+    let pid = child_pid(&t);
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
-    let s = t.wait_for("the exit", |s| {
+    let s = wait_for(&t, "the exit", |s| {
         s.contains("EXITED 143") && s.contains("icanon")
     });
     assert_terminal_restored(&s);
